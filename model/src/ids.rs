@@ -72,7 +72,8 @@ impl CrashId {
     pub fn parse(s: &str) -> Result<Self, IdError> {
         let ok = !s.is_empty()
             && s.len() <= 128
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
             && !s.starts_with('.');
         if ok {
             Ok(Self(s.to_owned()))
@@ -139,8 +140,16 @@ impl Signature {
                 .map(|c| if c.is_whitespace() { '_' } else { c })
                 .collect()
         };
-        let kind = if kind.is_empty() { "unknown".into() } else { clean(kind) };
-        let key = if key.is_empty() { "unknown".into() } else { clean(key) };
+        let kind = if kind.is_empty() {
+            "unknown".into()
+        } else {
+            clean(kind)
+        };
+        let key = if key.is_empty() {
+            "unknown".into()
+        } else {
+            clean(key)
+        };
         let mut s = format!("v{version}:{kind}:{key}");
         s.truncate(512);
         Self(s)

@@ -8,10 +8,10 @@
 //!
 //! Start with [`report`]: it is what the parser produces and everything else consumes.
 
-pub mod ids;
-pub mod report;
 pub mod crash;
 pub mod group;
+pub mod ids;
+pub mod report;
 
 pub use ids::{BuildId, CrashId, IdError, Signature};
 
