@@ -17,6 +17,7 @@ pub use crashsift_vmcore as vmcore;
 pub mod discover;
 pub mod pipeline;
 pub mod reprocess;
+pub mod symbols;
 
 pub use pipeline::{AnalyzeSummary, Analyzer, AnalyzerConfig};
 

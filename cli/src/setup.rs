@@ -57,7 +57,12 @@ pub async fn objects(args: &StoreArgs) -> Result<ObjectStore> {
     Ok(objects)
 }
 
-pub fn symbolizer(args: &SymbolArgs, data_dir: &Path) -> Result<Arc<Symbolizer>> {
+/// The symbolizer; with `objects`, the object store's `symbols/` prefix is searched too.
+pub fn symbolizer(
+    args: &SymbolArgs,
+    data_dir: &Path,
+    objects: Option<&ObjectStore>,
+) -> Result<Arc<Symbolizer>> {
     let index_dir = args
         .symbol_cache
         .clone()
@@ -77,6 +82,12 @@ pub fn symbolizer(args: &SymbolArgs, data_dir: &Path) -> Result<Arc<Symbolizer>>
         index_dir: Some(index_dir.clone()),
         debuginfod_cache: Some(index_dir.join("debuginfod")),
         debuginfod_urls,
+        symbol_source: objects.map(|o| {
+            Arc::new(crashsift_analyzer::symbols::ObjectSymbols::new(
+                o.clone(),
+                index_dir.join("objects"),
+            )) as Arc<dyn crashsift_symbolize::SymbolSource>
+        }),
         ..SymbolizerConfig::default()
     };
     Ok(Arc::new(Symbolizer::new(config)))
@@ -106,4 +117,13 @@ pub fn collector_config(
     cfg.kfence_marker = args.kfence_marker.clone();
     cfg.pstore_dirs = args.pstore_dirs.clone();
     Ok(cfg)
+}
+
+/// A single pass (`--once`) must end: transient object-store errors are retried a few
+/// times, then the crash is reported as failed (the daemon retries forever instead).
+pub fn bounded_retry(cfg: &mut crashsift_collector::CollectorConfig) {
+    cfg.retry = crashsift_objstore::RetryPolicy {
+        max_attempts: Some(6),
+        ..crashsift_objstore::RetryPolicy::default()
+    };
 }

@@ -491,7 +491,9 @@ impl S3Store {
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("obj");
-        let tmp = dir.join(format!(".tmp-{}-{name}", std::process::id()));
+        static TMP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = TMP.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = dir.join(format!(".tmp-{}-{n}-{name}", std::process::id()));
         let result = async {
             let mut f = tokio::fs::File::create(&tmp)
                 .await

@@ -44,6 +44,11 @@ pub enum ObjectStore {
 }
 
 impl ObjectStore {
+    /// A local-directory store at `root` (created if missing), without going through a URL.
+    pub fn local(root: impl Into<std::path::PathBuf>) -> Result<Self, Error> {
+        Ok(ObjectStore::Local(LocalStore::open(root)?))
+    }
+
     /// Opens the store a URL names, with default options.
     pub async fn open(url: &str) -> Result<Self, Error> {
         Self::open_with(url, &StoreOptions::default()).await

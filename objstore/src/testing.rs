@@ -1,7 +1,7 @@
 //! An in-process S3 server for tests: `s3s-fs` served over real HTTP/1 on
 //! `127.0.0.1:<random port>`, with fault injection in front of it.
 //!
-//! ```ignore
+//! ```text
 //! let s3 = testing::S3Server::start().await?;
 //! let store = s3.object_store("bucket", "prefix").await?;
 //! s3.inject(FaultRule::new(Match::upload_part(), Fault::Status(500)).skip(1).times(1));
@@ -21,8 +21,8 @@ use hyper_util::rt::TokioIo;
 use crate::s3::S3Options;
 use crate::{Error, ObjectStore, StoreOptions};
 
-const ACCESS_KEY: &str = "crashsift-test-ak";
-const SECRET_KEY: &str = "crashsift-test-sk";
+pub const ACCESS_KEY: &str = "crashsift-test-ak";
+pub const SECRET_KEY: &str = "crashsift-test-sk";
 
 /// What an injected fault does to a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

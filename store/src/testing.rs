@@ -89,11 +89,11 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Cleanup::Postgres { admin, name } = &self.cleanup {
-            // Dropping needs a connection outside the test's runtime; do it on a thread
-            // with its own small runtime, best effort.
+            // Dropping needs a connection outside the test's runtime, which this drop
+            // blocks: a thread with its own runtime, best effort. The test's pool is left
+            // alone; `WITH (FORCE)` ends its sessions server-side.
             let admin = admin.clone();
             let name = name.clone();
-            let pool = self.store.pool().clone();
             let _ = std::thread::spawn(move || {
                 let Ok(rt) = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
@@ -103,7 +103,6 @@ impl Drop for TestDb {
                 };
                 rt.block_on(async move {
                     use sqlx::Connection;
-                    pool.close().await;
                     if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin).await {
                         let _ =
                             sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

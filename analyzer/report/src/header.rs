@@ -127,6 +127,9 @@ const PANIC_CONSEQUENCES: &[&str] = &[
     "panic_on_warn set",
     "panic_on_oops",
     "hung_task: blocked tasks",
+    // `kfence.fault=panic set ...`, `kasan.fault=panic set ...`: the sanitizer's report
+    // just closed is the crash
+    "fault=panic set",
     "softlockup: hung tasks",
     "Hard LOCKUP",
     "Oops - BUG",

@@ -117,6 +117,12 @@ struct Builder {
     lockdep_site: u8,
     end: End,
     last_was_frame: bool,
+    /// The report ended at its own closing line (`====`, `---[ end`); a panic it caused
+    /// may follow and be absorbed, but the report itself is complete.
+    closed: bool,
+    /// The next frame is the first of a stack saved from the fault's `pt_regs`: the
+    /// faulting pc itself, not a return address (see [`Builder::fault_stack`]).
+    pc_first: bool,
 }
 
 /// Parses every crash report in a kernel log, in order of appearance.
@@ -213,6 +219,8 @@ impl Builder {
             lockdep_site: 0,
             end: End::Open,
             last_was_frame: false,
+            closed: false,
+            pc_first: false,
         };
         if has_inner_timestamp(st.text) {
             b.reasons
@@ -329,7 +337,7 @@ impl Builder {
                     }
                     Some(_) => {
                         consume = false;
-                        if is_sanitizer(self.kind) {
+                        if is_sanitizer(self.kind) && !self.closed {
                             self.reasons.push("interrupted by another report".into());
                         }
                         self.end = End::NextReport;
@@ -339,6 +347,7 @@ impl Builder {
                         let meaningful = self.body_line(t);
                         self.push_line(st.text, line_no, meaningful);
                         if self.is_end_marker(t, own_lines) {
+                            self.closed = true;
                             self.end = End::Marker;
                             self.end_line = line_no + 1;
                         }
@@ -468,6 +477,10 @@ impl Builder {
         }
         if let Some((name, sub)) = stack_header(t, self) {
             self.open_stack(name, sub);
+            if name == "access" && self.kind == Kind::Kfence {
+                self.access_line(t);
+                self.pc_first = Self::fault_stack(t);
+            }
             if let Some(rest) = t.strip_prefix("Call Trace:").map(str::trim) {
                 if rest.starts_with('[') && !rest.starts_with("[<") {
                     for f in parse_bracket_frames(rest) {
@@ -482,6 +495,12 @@ impl Builder {
         if let Some(rip) = parse_rip(t) {
             if self.rip.is_none() && !self.in_panic {
                 self.rip = rip;
+            } else if self.rip.is_none() && self.kind == Kind::Kfence && !self.nmi_mode {
+                // A KFENCE report prints no registers; the panic it caused (panic_on_warn,
+                // kfence.fault=panic) runs inside the page fault, and the `RIP:` of the
+                // fault's pt_regs in its trace is the faulting pc. Other panic tails may
+                // show other CPUs' registers (NMI backtraces), so only KFENCE borrows it.
+                self.rip = rip.filter(|f| f.function.is_some());
             }
             return true;
         }
@@ -519,6 +538,7 @@ impl Builder {
     }
 
     fn open_stack(&mut self, name: &str, sub_stack: bool) {
+        self.pc_first = false;
         if let Some((i, from_header)) = self.cur
             && self.stacks[i].frames.is_empty()
         {
@@ -584,9 +604,65 @@ impl Builder {
             self.open_stack(name, true);
         }
         if let Some((i, _)) = self.cur {
+            let mut f = f;
+            if std::mem::take(&mut self.pc_first)
+                && self.stacks[i].frames.is_empty()
+                && f.reliable
+                && !f
+                    .function
+                    .as_deref()
+                    .is_some_and(|n| n.starts_with("kfence_") || n.starts_with("__kfence_"))
+            {
+                f.exact = true;
+            }
             self.stacks[i].frames.push(f);
             self.frames += 1;
         }
+    }
+
+    /// x86 prints the `pt_regs` an exception saved on the stack as a `? ` frame equal to
+    /// the `RIP:` line (`? demo_queue_pop+0x8/0x20` after `? asm_exc_page_fault`): the
+    /// same address, so the faulting pc, exact like the `RIP:` line itself.
+    fn mark_stale_pc(&mut self) {
+        let Some(rip) = self.rip.as_ref().filter(|r| r.offset.is_some()) else {
+            return;
+        };
+        for f in self.stacks.iter_mut().flat_map(|s| s.frames.iter_mut()) {
+            if !f.reliable
+                && f.function.is_some()
+                && (&f.function, f.offset, f.size, &f.module)
+                    == (&rip.function, rip.offset, rip.size, &rip.module)
+            {
+                f.exact = true;
+            }
+        }
+    }
+
+    /// Whether a stack-opening line starts a stack saved from the fault's `pt_regs`, whose
+    /// first entry is `regs->ip` (the faulting pc, `exact`) and the rest return addresses.
+    ///
+    /// The rule, per report kind:
+    /// - KFENCE `Use-after-free|Out-of-bounds|Invalid read|write at ...:`: the access
+    ///   stack comes from `kfence_handle_page_fault(addr, is_write, regs)`, saved with
+    ///   `stack_trace_save_regs(regs, ...)` and printed without skipping (`skipnr` is 0
+    ///   for these types), so its first frame is `regs->ip`. Were `regs` ever NULL the
+    ///   stack would start inside KFENCE, so a first `kfence_*` frame stays inexact.
+    /// - KFENCE `Corrupted memory at` and `Invalid free of`: reported from
+    ///   `kfence_guarded_free()` with `regs == NULL`, saved with `stack_trace_save()` and
+    ///   cut after the KFENCE/allocator frames: every frame is a return address.
+    /// - KASAN, KMSAN, UBSAN, KCSAN, WARN and Oops `Call Trace:`s are unwinds from
+    ///   `dump_stack()`/`show_stack()`, `stack_trace_save()`: return addresses only (and
+    ///   `? ` stale words, which may be either and stay inexact, except a copy of the
+    ///   `RIP:` line, see [`Builder::mark_stale_pc`]). The faulting pc of an
+    ///   oops is its `RIP:` line, of arm64 its `pc :` line, and arm64 marks an exact
+    ///   trace entry `(P)`; those are handled in `parse_rip` and `frame`.
+    /// - Allocation and free stacks (KFENCE, KASAN, SLUB) are `stack_trace_save()`
+    ///   return addresses.
+    fn fault_stack(t: &str) -> bool {
+        ["Use-after-free ", "Out-of-bounds ", "Invalid "]
+            .iter()
+            .any(|p| t.starts_with(p))
+            && (t.contains(" read at ") || t.contains(" write at "))
     }
 
     /// `CPU: 1 PID: 2 Comm: x Not tainted 6.1.0 #1`, old `Pid: 1, comm: x`, lockdep's
@@ -734,7 +810,7 @@ impl Builder {
                     a.address = a.address.or(t[i + p.len() - 2..]
                         .split_whitespace()
                         .next()
-                        .and_then(parse_hex));
+                        .and_then(|w| parse_hex(w.trim_end_matches(':'))));
                 }
             }
         }
@@ -792,12 +868,13 @@ impl Builder {
             if self.last_was_frame && last.is_some_and(|f| !is_bottom_frame(f)) {
                 self.reasons
                     .push("truncated: the log ends inside a stack".into());
-            } else if is_sanitizer(self.kind) && self.kind != Kind::Ubsan {
+            } else if is_sanitizer(self.kind) && self.kind != Kind::Ubsan && !self.closed {
                 self.reasons
                     .push("truncated: no closing separator line".into());
             }
         }
         self.reasons.dedup();
+        self.mark_stale_pc();
         let title = title(&self, guilty_frame.as_deref());
         let mut report = Report {
             kind: self.kind,
@@ -813,7 +890,8 @@ impl Builder {
             pid: self.pid,
             comm: self.comm,
             kernel_release: self.kernel_release,
-            taint: self.taint,
+            // `None` means "not tainted, or not printed": `Not tainted` leaves no flags.
+            taint: self.taint.filter(|t| !t.is_empty()),
             hardware: self.hardware,
             rip: self.rip,
             stacks: self.stacks,

@@ -20,6 +20,9 @@ use std::sync::Arc;
 /// Where the first synthetic section base of a relocatable object lies.
 const REL_FIRST_BASE: u64 = 0x10_0000;
 
+/// The largest decompressed debug section accepted (vmlinux's `.debug_info` is 174 MB).
+const MAX_SECTION: u64 = 4 << 30;
+
 /// The DWARF sections the symbolizer reads.
 pub const DWARF_SECTIONS: [gimli::SectionId; 11] = [
     gimli::SectionId::DebugInfo,
@@ -142,8 +145,29 @@ pub fn load_bytes(path: &Path, bytes: Bytes, want_symbols: bool) -> Result<Loade
             sections.push((id, SectionData::Empty));
             continue;
         };
-        let data = sec
-            .uncompressed_data()
+        // A compressed section announces its size; refuse sizes no real compressor
+        // produces (zlib and zstd stay far below 1100:1) before allocating them.
+        let compressed = sec
+            .compressed_data()
+            .map_err(|e| SymbolizeError::malformed(path, format!("section {}: {e}", id.name())))?;
+        if compressed.format != object::CompressionFormat::None {
+            let limit = (compressed.data.len() as u64)
+                .saturating_mul(1100)
+                .saturating_add(4096);
+            if compressed.uncompressed_size > limit.min(MAX_SECTION) {
+                return Err(SymbolizeError::malformed(
+                    path,
+                    format!(
+                        "section {} claims {} uncompressed bytes from {} compressed",
+                        id.name(),
+                        compressed.uncompressed_size,
+                        compressed.data.len()
+                    ),
+                ));
+            }
+        }
+        let data = compressed
+            .decompress()
             .map_err(|e| SymbolizeError::malformed(path, format!("section {}: {e}", id.name())))?;
         if id == gimli::SectionId::DebugInfo && !data.is_empty() {
             has_info = true;

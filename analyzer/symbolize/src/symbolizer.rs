@@ -287,23 +287,16 @@ impl DebugObject {
     pub fn source_and_function(&self, pc: u64) -> (Vec<SourceLoc>, Option<String>) {
         // Named by the symbol within its ELF size (the override below, as llvm does), or
         // within its kallsyms extent (padding included) where DWARF names nothing.
-        let sym_name = self
+        let sym_name: Option<&str> = self
             .symtab
             .containing_sized(pc)
-            .map(|s| self.symtab.name(&s).to_owned());
-        let extent_name = self
-            .symtab
-            .containing(pc)
-            .map(|s| self.symtab.name(&s).to_owned());
+            .map(|s| self.symtab.name(&s));
+        let extent_name: Option<&str> = self.symtab.containing(pc).map(|s| self.symtab.name(&s));
         let convert = |chain: Vec<crate::table::ChainEntry<'_>>| -> Vec<SourceLoc> {
             chain
                 .into_iter()
                 .map(|e| SourceLoc {
-                    function: e
-                        .function
-                        .map(str::to_owned)
-                        .or_else(|| extent_name.clone())
-                        .unwrap_or_else(|| "??".to_owned()),
+                    function: e.function.or(extent_name).unwrap_or("??").to_owned(),
                     file: e.file.map(str::to_owned),
                     line: (e.line != 0).then_some(e.line),
                     column: (e.column != 0).then_some(e.column),
@@ -318,18 +311,24 @@ impl DebugObject {
                 _ => Vec::new(),
             },
         };
-        let dwarf_name = out.last().map(|l| l.function.clone()).filter(|f| f != "??");
         // The outermost frame is named as the symbol table names it (`foo.cold`,
         // `bar.isra.0`, an asm label), like llvm-symbolizer; `source_function` keeps the
         // DWARF name of the function it belongs to.
-        if let (Some(last), Some(name)) = (out.last_mut(), &sym_name) {
-            last.function.clone_from(name);
+        let mut dwarf_name = None;
+        if let Some(last) = out.last_mut() {
+            match sym_name {
+                Some(name) if name != last.function => {
+                    let dwarf = std::mem::replace(&mut last.function, name.to_owned());
+                    dwarf_name = Some(dwarf).filter(|f| f != "??");
+                }
+                _ => dwarf_name = Some(last.function.clone()).filter(|f| f != "??"),
+            }
         }
         if out.is_empty()
             && let Some(name) = extent_name
         {
             out.push(SourceLoc {
-                function: name,
+                function: name.to_owned(),
                 file: None,
                 line: None,
                 column: None,
@@ -423,12 +422,14 @@ impl DebugObject {
                 }
             })
             .collect();
+        if results.len() <= 1 {
+            return results.into_iter().next().ok_or(FrameError::Empty);
+        }
         match results.as_slice() {
             [] => Err(FrameError::Empty),
-            [one] => Ok(one.clone()),
             [first, rest @ ..] => {
                 if rest.iter().all(|r| r.source == first.source) {
-                    return Ok(first.clone());
+                    return results.into_iter().next().ok_or(FrameError::Empty);
                 }
                 Err(FrameError::Ambiguous {
                     name: frame.function.clone().unwrap_or_default(),
@@ -456,6 +457,9 @@ impl DebugObject {
         }
     }
 }
+
+/// A located debug object, or why none was found.
+type Located = Result<Arc<DebugObject>, String>;
 
 /// The object a frame resolves in and the pc(s) to look up there.
 type Plan = (Arc<DebugObject>, Vec<u64>);
@@ -592,14 +596,20 @@ impl Symbolizer {
     ) -> Vec<Result<Symbolized, FrameError>> {
         // Phase 1: object and pcs per frame (symbol table only).
         let mut plans: Vec<Result<Plan, FrameError>> = Vec::with_capacity(frames.len());
+        // One lookup per distinct (module, build id) in the batch, not one per frame.
+        let mut objects: HashMap<(Option<&str>, Option<&str>), Located> = HashMap::new();
         for f in frames {
-            let obj = match &f.module {
-                Some(m) => {
-                    let bid = f.build_id.as_deref().and_then(|b| BuildId::parse(b).ok());
-                    self.module(m, kernel.release.as_deref(), bid.as_ref())
-                }
-                None => self.vmlinux(kernel),
-            };
+            let key = (f.module.as_deref(), f.build_id.as_deref());
+            let obj = objects
+                .entry(key)
+                .or_insert_with(|| match &f.module {
+                    Some(m) => {
+                        let bid = f.build_id.as_deref().and_then(|b| BuildId::parse(b).ok());
+                        self.module(m, kernel.release.as_deref(), bid.as_ref())
+                    }
+                    None => self.vmlinux(kernel),
+                })
+                .clone();
             plans.push(match obj {
                 Ok(o) => o.frame_pcs(f, kernel.kaslr_offset).map(|pcs| (o, pcs)),
                 Err(e) => Err(FrameError::Object(e)),
@@ -627,12 +637,31 @@ impl Symbolizer {
         });
         let mut out: Vec<Option<Result<Symbolized, FrameError>>> =
             (0..frames.len()).map(|_| None).collect();
-        for i in order {
-            let r = match &plans[i] {
-                Ok((o, pcs)) => o.resolve(&frames[i], pcs),
-                Err(e) => Err(e.clone()),
-            };
-            out[i] = Some(r);
+        let resolve = |i: usize| match &plans[i] {
+            Ok((o, pcs)) => o.resolve(&frames[i], pcs),
+            Err(e) => Err(e.clone()),
+        };
+        // Big batches resolve on several threads, each over a contiguous run of addresses.
+        let threads = self.cfg.threads.clamp(1, 16);
+        if threads > 1 && order.len() >= 2048 {
+            let chunk = order.len().div_ceil(threads);
+            let parts: Vec<Vec<(usize, Result<Symbolized, FrameError>)>> =
+                std::thread::scope(|sc| {
+                    let handles: Vec<_> = order
+                        .chunks(chunk)
+                        .map(|c| {
+                            sc.spawn(|| c.iter().map(|&i| (i, resolve(i))).collect::<Vec<_>>())
+                        })
+                        .collect();
+                    handles.into_iter().filter_map(|h| h.join().ok()).collect()
+                });
+            for (i, r) in parts.into_iter().flatten() {
+                out[i] = Some(r);
+            }
+        } else {
+            for i in order {
+                out[i] = Some(resolve(i));
+            }
         }
         self.enforce_bound();
         out.into_iter()

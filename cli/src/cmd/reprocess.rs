@@ -20,8 +20,8 @@ pub async fn run(args: ReprocessArgs) -> Result<ExitCode> {
     let objects = setup::objects(&args.store).await?;
     let analyzer = Analyzer {
         store,
+        symbolizer: setup::symbolizer(&args.symbols, &args.store.data_dir, Some(&objects))?,
         objects,
-        symbolizer: setup::symbolizer(&args.symbols, &args.store.data_dir)?,
         cfg: AnalyzerConfig {
             poll_interval: Duration::from_secs(1),
             scratch_dir: args.store.data_dir.join("scratch"),
@@ -48,7 +48,8 @@ pub async fn run(args: ReprocessArgs) -> Result<ExitCode> {
             kfence_marker: None,
             pstore_dirs: vec![],
         };
-        let cfg = setup::collector_config(&collect, &args.store.data_dir)?;
+        let mut cfg = setup::collector_config(&collect, &args.store.data_dir)?;
+        setup::bounded_retry(&mut cfg);
         let s = crashsift_collector::collect_once(&cfg, &analyzer.objects).await?;
         emit(json!({"stage": "collect", "uploaded": s.uploaded.len(), "failed": s.failed.len()}));
         eprintln!(

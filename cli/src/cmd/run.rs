@@ -17,10 +17,13 @@ use crate::args::RunArgs;
 use crate::{exit, setup};
 
 pub async fn run(args: RunArgs) -> Result<ExitCode> {
-    let collector_cfg = setup::collector_config(&args.collect, &args.store.data_dir)?;
+    let mut collector_cfg = setup::collector_config(&args.collect, &args.store.data_dir)?;
+    if args.once {
+        setup::bounded_retry(&mut collector_cfg);
+    }
     let store = setup::store(&args.store).await?;
     let objects = setup::objects(&args.store).await?;
-    let symbolizer = setup::symbolizer(&args.symbols, &args.store.data_dir)?;
+    let symbolizer = setup::symbolizer(&args.symbols, &args.store.data_dir, Some(&objects))?;
     let analyzer = Analyzer {
         store: store.clone(),
         objects: objects.clone(),

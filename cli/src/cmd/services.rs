@@ -13,9 +13,11 @@ use crate::args::{AnalyzerArgs, CollectorArgs, TicketerArgs};
 use crate::{exit, setup};
 
 pub async fn collector(args: CollectorArgs) -> Result<ExitCode> {
-    let cfg = setup::collector_config(&args.collect, &args.store.data_dir)?;
+    let mut cfg = setup::collector_config(&args.collect, &args.store.data_dir)?;
     let objects = setup::objects(&args.store).await?;
-    if !args.once {
+    if args.once {
+        setup::bounded_retry(&mut cfg);
+    } else {
         crashsift_collector::run(&cfg, &objects, super::shutdown_signal()).await?;
         return Ok(ExitCode::from(exit::OK));
     }
@@ -40,10 +42,11 @@ pub async fn collector(args: CollectorArgs) -> Result<ExitCode> {
 }
 
 pub async fn analyzer(args: AnalyzerArgs) -> Result<ExitCode> {
+    let objects = setup::objects(&args.store).await?;
     let analyzer = Analyzer {
         store: setup::store(&args.store).await?,
-        objects: setup::objects(&args.store).await?,
-        symbolizer: setup::symbolizer(&args.symbols, &args.store.data_dir)?,
+        symbolizer: setup::symbolizer(&args.symbols, &args.store.data_dir, Some(&objects))?,
+        objects,
         cfg: AnalyzerConfig {
             poll_interval: Duration::from_secs(args.poll_interval.max(1)),
             scratch_dir: args.store.data_dir.join("scratch"),

@@ -19,9 +19,14 @@ fuzz_target!(|data: &[u8]| {
             Some('l') => EntryType::Symlink,
             _ => EntryType::Other,
         };
+        let name = chars.as_str();
+        // A real directory never holds two entries of the same name.
+        if entries.iter().any(|e: &Entry| e.name == name) {
+            continue;
+        }
         let b = data.get(i).copied().unwrap_or(0);
         entries.push(Entry {
-            name: chars.as_str().to_owned(),
+            name: name.to_owned(),
             kind,
             size: u64::from(b) * 1000,
             mtime: i64::from(b) * 7 - 100,

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // in tests a failed unwrap is a failed test
 
 mod corpus;
+mod demo;
 mod invariance;
 mod rig;
 mod support;

@@ -52,6 +52,8 @@ pub fn summary(reports: &[Report]) -> Value {
                         "name": s.name,
                         "frames": s.frames.iter().map(|f| {
                             let name = f.function.clone().unwrap_or_else(|| format!("{:#x}", f.address.unwrap_or(0)));
+                            // `(pc)`: an exact address (the faulting pc), not a return address
+                            let name = if f.exact { format!("{name} (pc)") } else { name };
                             if f.reliable { name } else { format!("? {name}") }
                         }).collect::<Vec<_>>(),
                     })).collect::<Vec<_>>(),

@@ -8,7 +8,15 @@ use crashsift_symbolize::table::TableView;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(id) = BuildId::parse("abcd") else { return };
+    // The build id the header claims (so the fuzzer gets past the id check).
+    let claimed = data
+        .get(12..16)
+        .and_then(|b| b.try_into().ok())
+        .map(u32::from_le_bytes)
+        .and_then(|n| data.get(16..16 + (n as usize).min(32)));
+    let Some(Ok(id)) = claimed.map(BuildId::from_bytes) else {
+        return;
+    };
     // Raw bytes, and the same bytes re-sealed with a valid checksum (to reach the decoder).
     let mut sealed = data.to_vec();
     if sealed.len() >= 8 {

@@ -96,3 +96,24 @@ fn plain_output() {
     );
     assert_eq!(outcome, Outcome::Clean);
 }
+
+// SymbolizeArgs embeds as a subcommand of the crashsift binary (clap `Args`) and parses flags.
+#[test]
+fn args_parse() {
+    use clap::Parser;
+    fn is_args<T: clap::Args>() {}
+    is_args::<SymbolizeArgs>();
+    let a = SymbolizeArgs::try_parse_from([
+        "symbolize",
+        "--vmlinux",
+        "/v",
+        "--kaslr-offset",
+        "0x21200000",
+        "--json",
+        "--callers",
+    ])
+    .expect("parses");
+    assert_eq!(a.kaslr_offset, Some(0x2120_0000));
+    assert!(a.json && a.callers);
+    assert!(SymbolizeArgs::try_parse_from(["symbolize", "--kaslr-offset", "zz"]).is_err());
+}
