@@ -88,6 +88,7 @@ impl SymbolSource for ObjectSymbols {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // in tests a failed unwrap is a failed test
 mod tests {
     use super::*;
 

@@ -70,10 +70,8 @@ pub fn symbolizer(
     let debuginfod_urls = std::env::var("DEBUGINFOD_URLS")
         .map(|v| v.split_whitespace().map(str::to_owned).collect())
         .unwrap_or_default();
-    if let Some(v) = &args.vmlinux {
-        if !v.is_file() {
-            anyhow::bail!("--vmlinux {}: no such file", v.display());
-        }
+    if let Some(v) = args.vmlinux.as_ref().filter(|v| !v.is_file()) {
+        anyhow::bail!("--vmlinux {}: no such file", v.display());
     }
     let config = SymbolizerConfig {
         vmlinux: args.vmlinux.clone(),

@@ -167,14 +167,12 @@ fn normalize_url(url: &str) -> Result<(Backend, String)> {
         if path.is_empty() {
             return Err(bad("no file path after sqlite://"));
         }
-        if path != ":memory:" {
-            if let Some(dir) = Path::new(path)
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| bad(&format!("cannot create directory {}: {e}", dir.display())))?;
-            }
+        let dir = Path::new(path)
+            .parent()
+            .filter(|d| path != ":memory:" && !d.as_os_str().is_empty());
+        if let Some(dir) = dir {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| bad(&format!("cannot create directory {}: {e}", dir.display())))?;
         }
         let query = match query {
             Some(q) if q.contains("mode=") => q.to_owned(),
@@ -222,6 +220,7 @@ pub fn now() -> i64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // in tests a failed unwrap is a failed test
 mod tests {
     use super::*;
 

@@ -44,10 +44,11 @@ pub async fn run_once(store: &Store, cfg: &TicketerConfig) -> Result<TicketSumma
     let mut summary = TicketSummary::default();
     for group in store.groups(&GroupFilter::default()).await? {
         let existing = store.ticket(group.id).await?;
-        if let Some((_, rendered_count)) = &existing {
-            if *rendered_count >= group.count {
-                continue;
-            }
+        if existing
+            .as_ref()
+            .is_some_and(|(_, rendered)| *rendered >= group.count)
+        {
+            continue;
         }
         let reports = store.group_reports(group.id, 20).await?;
         let crashes = store.group_crashes(group.id, 20).await?;

@@ -192,6 +192,7 @@ pub fn fmt_time(secs: i64) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // in tests a failed unwrap is a failed test
 mod tests {
     use super::*;
     use crashsift_model::Signature;

@@ -2,6 +2,8 @@
 //! embedded defaults and on PostgreSQL with an in-process S3 server, bad input, and the
 //! config file.
 
+#![allow(clippy::unwrap_used)] // in tests a failed unwrap is a failed test
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 

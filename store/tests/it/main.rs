@@ -1,5 +1,7 @@
 //! Store tests: every test runs on SQLite and on PostgreSQL (a fresh database each).
 
+#![allow(clippy::unwrap_used)] // in tests a failed unwrap is a failed test
+
 use crashsift_model::CrashId;
 use crashsift_model::crash::{Artifact, ArtifactKind, Crash};
 use crashsift_model::group::{Ticket, TicketState};
