@@ -6,12 +6,14 @@
 //! once. A bad artifact does not stop the crash: it is logged and the rest is analyzed; a
 //! crash with no readable artifact fails its job, which is retried.
 //!
-//! Metrics (log fields): `crashsift_analyzer_crashes_total`,
-//! `crashsift_analyzer_reports_total`, `crashsift_analyzer_failures_total`.
+//! Metrics ([`metrics_snapshot`]): `crashsift_analyzer_crashes_total` (crashes analyzed),
+//! `crashsift_analyzer_reports_total` (reports filed), `crashsift_analyzer_failures_total`
+//! (failed analyses, retried).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crashsift_model::crash::{Artifact, ArtifactKind, Crash};
@@ -26,6 +28,28 @@ use crate::Error;
 /// Log artifacts larger than this are read up to the limit (a kernel log is at most a
 /// few MiB; a bigger "log" is not one).
 pub const MAX_LOG_BYTES: u64 = 64 << 20;
+
+static CRASHES: AtomicU64 = AtomicU64::new(0);
+static REPORTS: AtomicU64 = AtomicU64::new(0);
+static FAILURES: AtomicU64 = AtomicU64::new(0);
+
+/// The analyzer's counters, for the Prometheus endpoint.
+pub fn metrics_snapshot() -> [(&'static str, u64); 3] {
+    [
+        (
+            "crashsift_analyzer_crashes_total",
+            CRASHES.load(Ordering::Relaxed),
+        ),
+        (
+            "crashsift_analyzer_reports_total",
+            REPORTS.load(Ordering::Relaxed),
+        ),
+        (
+            "crashsift_analyzer_failures_total",
+            FAILURES.load(Ordering::Relaxed),
+        ),
+    ]
+}
 
 /// How an analyzer runs.
 #[derive(Debug, Clone)]
@@ -102,6 +126,8 @@ impl Analyzer {
             match self.analyze_crash(&id).await {
                 Ok((count, warnings)) => {
                     self.store.finish_job(&id, Ok(())).await?;
+                    CRASHES.fetch_add(1, Ordering::Relaxed);
+                    REPORTS.fetch_add(count as u64, Ordering::Relaxed);
                     tracing::info!(crash_id = %id, reports = count, "analyzed crash");
                     summary.reports += count;
                     summary
@@ -113,6 +139,7 @@ impl Analyzer {
                     let reason = e.to_string();
                     tracing::warn!(crash_id = %id, error = %reason, attempt = claim.attempts, "analysis failed");
                     self.store.finish_job(&id, Err(reason.clone())).await?;
+                    FAILURES.fetch_add(1, Ordering::Relaxed);
                     summary.failed.push((id, reason));
                 }
             }

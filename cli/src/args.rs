@@ -140,6 +140,9 @@ pub struct SymbolArgs {
 /// `crashsift run`
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
+    /// Serve Prometheus /metrics and /healthz on this address (e.g. 127.0.0.1:9464).
+    #[arg(long, env = "CRASHSIFT_METRICS_ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
@@ -160,6 +163,9 @@ pub struct RunArgs {
 /// `crashsift collector`
 #[derive(Debug, Clone, Args)]
 pub struct CollectorArgs {
+    /// Serve Prometheus /metrics and /healthz on this address (e.g. 127.0.0.1:9464).
+    #[arg(long, env = "CRASHSIFT_METRICS_ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
@@ -172,6 +178,9 @@ pub struct CollectorArgs {
 /// `crashsift analyzer`
 #[derive(Debug, Clone, Args)]
 pub struct AnalyzerArgs {
+    /// Serve Prometheus /metrics and /healthz on this address (e.g. 127.0.0.1:9464).
+    #[arg(long, env = "CRASHSIFT_METRICS_ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]

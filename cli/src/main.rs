@@ -6,6 +6,7 @@ mod cmd;
 mod config;
 mod exit;
 mod logging;
+mod metrics;
 mod setup;
 
 use std::process::ExitCode;

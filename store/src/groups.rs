@@ -130,6 +130,16 @@ impl Store {
         Ok(groups)
     }
 
+    /// How many live groups there are.
+    pub async fn group_count(&self) -> Result<i64> {
+        let r = sqlx::query(
+            "SELECT COUNT(*) AS n FROM crash_groups WHERE merged_into IS NULL AND count > 0",
+        )
+        .fetch_one(self.pool())
+        .await?;
+        Ok(r.try_get("n")?)
+    }
+
     /// One group by id (merged groups included: they say where they went).
     pub async fn group(&self, id: i64) -> Result<Option<Group>> {
         let row = sqlx::query(&format!("{GROUP_COLUMNS} WHERE id = $1"))

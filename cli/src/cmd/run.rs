@@ -34,6 +34,9 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
             ..AnalyzerConfig::default()
         },
     };
+    if let Some(addr) = args.metrics_addr {
+        crate::metrics::serve(addr, Some(store.clone())).await?;
+    }
     let ticketer_cfg = TicketerConfig::default();
     if !args.once {
         return run_forever(args, collector_cfg, analyzer, ticketer_cfg).await;

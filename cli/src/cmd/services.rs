@@ -15,6 +15,9 @@ use crate::{exit, setup};
 pub async fn collector(args: CollectorArgs) -> Result<ExitCode> {
     let mut cfg = setup::collector_config(&args.collect, &args.store.data_dir)?;
     let objects = setup::objects(&args.store).await?;
+    if let Some(addr) = args.metrics_addr {
+        crate::metrics::serve(addr, None).await?;
+    }
     if args.once {
         setup::bounded_retry(&mut cfg);
     } else {
@@ -53,6 +56,9 @@ pub async fn analyzer(args: AnalyzerArgs) -> Result<ExitCode> {
             ..AnalyzerConfig::default()
         },
     };
+    if let Some(addr) = args.metrics_addr {
+        crate::metrics::serve(addr, Some(analyzer.store.clone())).await?;
+    }
     if !args.once {
         analyzer.run(super::shutdown_signal()).await?;
         return Ok(ExitCode::from(exit::OK));

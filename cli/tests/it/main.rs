@@ -322,3 +322,87 @@ async fn config_file_then_environment_then_flags() {
         stderr(&o)
     );
 }
+
+/// `GET path` on a local address, the body on success.
+async fn http_get(addr: &str, path: &str) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
+    s.write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").as_bytes())
+        .await
+        .ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).await.ok()?;
+    buf.split_once("\r\n\r\n").map(|(_, body)| body.to_owned())
+}
+
+// `run` as a daemon collects, analyzes and tickets the fixtures, exports its counters on
+// /metrics, answers /healthz, and stops cleanly on SIGTERM.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_serves_metrics_and_stops_on_sigterm() {
+    let data = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let crash_dir = fixtures();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_crashsift"))
+        .args([
+            "-q",
+            "run",
+            "--crash-dir",
+            crash_dir.to_str().unwrap(),
+            "--data-dir",
+            data.path().to_str().unwrap(),
+            "--metrics-addr",
+            &addr,
+            "--poll-interval",
+            "1",
+        ])
+        .env_remove("CRASHSIFT_DB")
+        .env_remove("CRASHSIFT_OBJECTS")
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let want = fixture_dump_dirs();
+    let mut metrics = String::new();
+    for _ in 0..150 {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        if let Some(body) = http_get(&addr, "/metrics").await {
+            metrics = body;
+            let analyzed = metrics
+                .lines()
+                .find_map(|l| l.strip_prefix("crashsift_analyzer_crashes_total "))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if analyzed >= want {
+                break;
+            }
+        }
+    }
+    assert!(
+        metrics.contains(&format!("crashsift_analyzer_crashes_total {want}")),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("crashsift_analyzer_jobs{state=\"done\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("crashsift_objstore_objects_created_total"),
+        "{metrics}"
+    );
+    assert_eq!(http_get(&addr, "/healthz").await.as_deref(), Some("ok\n"));
+    let pid = child.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait())
+        .await
+        .expect("crashsift stops within 30 s of SIGTERM")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+}
