@@ -8,28 +8,23 @@ use crashsift_model::report::{Frame, Report};
 use crashsift_store::{Store, StoredReport};
 use serde_json::json;
 
-/// The source location of a report's guilty frame, `file:line`, once symbolized.
+/// The source location of a report's guilty frame, `file:line`, once symbolized: the
+/// innermost entry of the first frame whose symbol is the guilty function (the faulting
+/// line, inside whatever was inlined into it), else the entry of an inline chain that
+/// names the guilty function.
 pub fn guilty_location(report: &Report) -> Option<String> {
     let guilty = report.guilty_frame.as_deref()?;
-    let frames = report
-        .rip
-        .iter()
-        .chain(report.stacks.iter().flat_map(|s| s.frames.iter()));
-    let mut fallback = None;
-    for f in frames {
-        for loc in &f.source {
-            if loc.function == guilty {
-                return Some(loc_string(loc.file.as_deref(), loc.line));
-            }
-        }
-        if fallback.is_none() && base_name(f) == Some(guilty) {
-            fallback = f
-                .source
-                .first()
-                .map(|l| loc_string(l.file.as_deref(), l.line));
-        }
+    let frames = || report.rip.iter().chain(report.stacks.iter().flat_map(|s| s.frames.iter()));
+    if let Some(loc) = frames()
+        .filter(|f| base_name(f) == Some(guilty))
+        .find_map(|f| f.source.first())
+    {
+        return Some(loc_string(loc.file.as_deref(), loc.line));
     }
-    fallback
+    frames()
+        .flat_map(|f| f.source.iter())
+        .find(|loc| loc.function == guilty)
+        .map(|loc| loc_string(loc.file.as_deref(), loc.line))
 }
 
 fn base_name(f: &Frame) -> Option<&str> {

@@ -63,12 +63,15 @@ async fn run_once_on_embedded_defaults_is_idempotent() {
     let data = tempfile::tempdir().unwrap();
     let data_dir = data.path().to_str().unwrap();
     let crash_dir = fixtures();
+    let debug_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/debug");
     let args = [
         "-q",
         "run",
         "--once",
         "--crash-dir",
         crash_dir.to_str().unwrap(),
+        "--debug-dir",
+        debug_dir.to_str().unwrap(),
         "--data-dir",
         data_dir,
         "--host",
@@ -89,6 +92,17 @@ async fn run_once_on_embedded_defaults_is_idempotent() {
         lines.iter().all(|l| l.contains("[hosts: testhost]")),
         "{out}"
     );
+    // The demo kernel's debug files are under fixtures/debug: its groups show file:line.
+    for (title, at) in [
+        ("KFENCE: use-after-free read in demo_uaf_read", "drivers/demo/demo_core.c:52"),
+        ("NULL pointer dereference in demo_queue_pop", "drivers/demo/demo_queue.c:25"),
+        ("WARNING in demo_mod_submit", "drivers/demo/mod/demo_mod.c:22"),
+    ] {
+        assert!(
+            lines.iter().any(|l| l.contains(title) && l.contains(at)),
+            "{title} at {at} in:\n{out}"
+        );
+    }
 
     // Artifacts and manifests are in the local object directory.
     let objects = data.path().join("objects");
