@@ -37,11 +37,21 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(cmd::run(cli.command)) {
         Ok(code) => code,
+        // A reader that went away (`crashsift groups list | head`) is not an error.
+        Err(e) if is_broken_pipe(&e) => ExitCode::from(exit::OK),
         Err(e) => {
             eprintln!("crashsift: error: {e:#}");
             ExitCode::from(exit::FAILURE)
         }
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Parses flags and environment, then fills options left at their defaults from the

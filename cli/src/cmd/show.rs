@@ -14,7 +14,12 @@ use serde_json::json;
 /// names the guilty function.
 pub fn guilty_location(report: &Report) -> Option<String> {
     let guilty = report.guilty_frame.as_deref()?;
-    let frames = || report.rip.iter().chain(report.stacks.iter().flat_map(|s| s.frames.iter()));
+    let frames = || {
+        report
+            .rip
+            .iter()
+            .chain(report.stacks.iter().flat_map(|s| s.frames.iter()))
+    };
     if let Some(loc) = frames()
         .filter(|f| base_name(f) == Some(guilty))
         .find_map(|f| f.source.first())

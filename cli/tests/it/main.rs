@@ -94,9 +94,18 @@ async fn run_once_on_embedded_defaults_is_idempotent() {
     );
     // The demo kernel's debug files are under fixtures/debug: its groups show file:line.
     for (title, at) in [
-        ("KFENCE: use-after-free read in demo_uaf_read", "drivers/demo/demo_core.c:52"),
-        ("NULL pointer dereference in demo_queue_pop", "drivers/demo/demo_queue.c:25"),
-        ("WARNING in demo_mod_submit", "drivers/demo/mod/demo_mod.c:22"),
+        (
+            "KFENCE: use-after-free read in demo_uaf_read",
+            "drivers/demo/demo_core.c:52",
+        ),
+        (
+            "NULL pointer dereference in demo_queue_pop",
+            "drivers/demo/demo_queue.c:25",
+        ),
+        (
+            "WARNING in demo_mod_submit",
+            "drivers/demo/mod/demo_mod.c:22",
+        ),
     ] {
         assert!(
             lines.iter().any(|l| l.contains(title) && l.contains(at)),
