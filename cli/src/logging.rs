@@ -25,8 +25,10 @@ pub fn init(format: LogFormat, verbosity: i8) {
             "{default},sqlx=warn,aws_config=warn,aws_smithy_runtime=warn,hyper=warn"
         ))
     });
+    use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Human => builder.try_init(),
