@@ -429,3 +429,104 @@ async fn daemon_serves_metrics_and_stops_on_sigterm() {
         .unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+/// `groups list --json` as parsed JSON objects.
+async fn groups_json(data_dir: &str) -> Vec<serde_json::Value> {
+    let o = crashsift(&["groups", "list", "--json", "--data-dir", data_dir], &[]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn group_id(groups: &[serde_json::Value], guilty: &str) -> i64 {
+    groups
+        .iter()
+        .find(|g| g["guilty_frame"] == guilty)
+        .and_then(|g| g["id"].as_i64())
+        .unwrap_or_else(|| panic!("no group blamed on {guilty}: {groups:?}"))
+}
+
+// An engineer's merge survives `reprocess --regroup --resymbolize`, and a split undoes it
+// for good.
+#[tokio::test]
+async fn merge_survives_regroup_and_split_undoes_it() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path().to_str().unwrap();
+    let fx = fixtures();
+    let o = crashsift(
+        &[
+            "-q",
+            "run",
+            "--once",
+            "--crash-dir",
+            fx.to_str().unwrap(),
+            "--data-dir",
+            d,
+        ],
+        &[],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let before = groups_json(d).await;
+    let a = group_id(&before, "demo_uaf_read");
+    let b = group_id(&before, "test_use_after_free_read");
+    let o = crashsift(
+        &[
+            "groups",
+            "merge",
+            &a.to_string(),
+            &b.to_string(),
+            "--data-dir",
+            d,
+        ],
+        &[],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(groups_json(d).await.len(), before.len() - 1);
+
+    let o = crashsift(
+        &[
+            "-q",
+            "reprocess",
+            "--regroup",
+            "--resymbolize",
+            "--json",
+            "--data-dir",
+            d,
+        ],
+        &[],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let last: serde_json::Value = serde_json::from_str(stdout(&o).lines().last().unwrap()).unwrap();
+    assert_eq!(last["stage"], "done");
+    let after = groups_json(d).await;
+    assert_eq!(after.len(), before.len() - 1, "the merge stuck: {after:?}");
+    let merged = after.iter().find(|g| g["id"] == a).unwrap();
+    assert_eq!(merged["count"], 2);
+
+    let sig = before.iter().find(|g| g["id"] == b).unwrap()["signature"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let o = crashsift(
+        &[
+            "groups",
+            "split",
+            &a.to_string(),
+            "--signature",
+            &sig,
+            "--data-dir",
+            d,
+        ],
+        &[],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = crashsift(&["-q", "reprocess", "--regroup", "--data-dir", d], &[]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(groups_json(d).await.len(), before.len(), "the split stuck");
+}
