@@ -25,17 +25,22 @@ fn main() -> ExitCode {
         cli.verbose.min(3) as i8
     };
     logging::init(cli.log_format, verbosity);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("crashsift: cannot start the async runtime: {e}");
-            return ExitCode::from(exit::FAILURE);
-        }
+    // The standalone tools are synchronous and start no runtime, which keeps
+    // `crashsift dmesg` within its memory budget.
+    let result = match cmd::run_sync(cli.command) {
+        Ok(result) => result,
+        Err(command) => match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime.block_on(cmd::run(command)),
+            Err(e) => {
+                eprintln!("crashsift: cannot start the async runtime: {e}");
+                return ExitCode::from(exit::FAILURE);
+            }
+        },
     };
-    match runtime.block_on(cmd::run(cli.command)) {
+    match result {
         Ok(code) => code,
         // A reader that went away (`crashsift groups list | head`) is not an error.
         Err(e) if is_broken_pipe(&e) => ExitCode::from(exit::OK),

@@ -21,6 +21,33 @@ pub(crate) struct Segment {
     pub(crate) memsz: u64,
 }
 
+/// Appends `seg`, or extends the last segment when `seg` continues it in virtual,
+/// physical and file addresses alike. QEMU's paging dumps write one program header per
+/// page run (65,720 on a 512 MiB guest); most continue each other, and merging them keeps
+/// the index, and so memory, small whatever the header count.
+fn push_coalesced(segments: &mut Vec<Segment>, seg: Segment) {
+    if let Some(last) = segments.last_mut() {
+        let continues = |a: u64, b: u64| {
+            (a == u64::MAX && b == u64::MAX) || a.checked_add(last.memsz) == Some(b)
+        };
+        if last.filesz == last.memsz
+            && continues(last.vaddr, seg.vaddr)
+            && continues(last.paddr, seg.paddr)
+            && last.offset.checked_add(last.filesz) == Some(seg.offset)
+        {
+            if let (Some(filesz), Some(memsz)) = (
+                last.filesz.checked_add(seg.filesz),
+                last.memsz.checked_add(seg.memsz),
+            ) {
+                last.filesz = filesz;
+                last.memsz = memsz;
+                return;
+            }
+        }
+    }
+    segments.push(seg);
+}
+
 /// The memory map of an ELF vmcore.
 #[derive(Debug)]
 pub(crate) struct ElfDump {
@@ -58,7 +85,9 @@ pub(crate) fn parse<'d, R: ReadRef<'d>>(data: R, file_len: u64) -> Result<Parsed
         other => Arch::Other(other),
     };
     let phdrs = header.program_headers(endian, data).map_err(malformed)?;
-    let mut segments = Vec::new();
+    // Exact capacities here and in `Intervals::new`: with tens of thousands of program
+    // headers, a doubling Vec would hold up to twice the memory at its peak.
+    let mut segments = Vec::with_capacity(phdrs.len());
     let mut vmcoreinfo = None;
     let mut warnings = Vec::new();
     let mut lost = 0u64;
@@ -76,7 +105,7 @@ pub(crate) fn parse<'d, R: ReadRef<'d>>(data: R, file_len: u64) -> Result<Parsed
                     let end = seg.offset.saturating_add(seg.filesz);
                     lost = lost.saturating_add(end.saturating_sub(file_len.max(seg.offset)));
                 }
-                segments.push(seg);
+                push_coalesced(&mut segments, seg);
             }
             PT_NOTE => match ph.notes(endian, data) {
                 Ok(Some(mut notes)) => loop {
@@ -137,17 +166,20 @@ pub(crate) fn parse<'d, R: ReadRef<'d>>(data: R, file_len: u64) -> Result<Parsed
 #[derive(Debug, Default)]
 pub(crate) struct Intervals {
     /// (start, end, segment index) sorted by start.
-    items: Vec<(u64, u64, usize)>,
+    items: Vec<(u64, u64, u32)>,
     /// `max_end[i]` = the largest end among `items[..=i]`, to stop the backward scan.
     max_end: Vec<u64>,
 }
 
 impl Intervals {
     fn new(items: impl Iterator<Item = (u64, u64, usize)>) -> Intervals {
-        let mut items: Vec<(u64, u64, usize)> = items
-            .filter(|&(_, len, _)| len > 0)
-            .map(|(start, len, i)| (start, start.saturating_add(len), i))
-            .collect();
+        let items = items.filter(|&(_, len, _)| len > 0);
+        let mut sorted: Vec<(u64, u64, u32)> = Vec::with_capacity(items.size_hint().1.unwrap_or(0));
+        // Segment indexes fit in u32: an ELF has at most 2^32 - 1 program headers.
+        sorted.extend(items.filter_map(|(start, len, i)| {
+            Some((start, start.saturating_add(len), u32::try_from(i).ok()?))
+        }));
+        let mut items = sorted;
         items.sort_unstable();
         let mut max_end = Vec::with_capacity(items.len());
         let mut m = 0;
@@ -165,7 +197,7 @@ impl Intervals {
             .rev()
             .take_while(move |&i| self.max_end[i] > addr)
             .filter(move |&i| self.items[i].1 > addr)
-            .map(move |i| self.items[i].2)
+            .map(move |i| self.items[i].2 as usize)
     }
 }
 
@@ -174,6 +206,38 @@ mod tests {
     use super::*;
 
     // Checks lookups in overlapping intervals (the kernel image overlaps a RAM segment).
+    // Segments that continue each other in every address space merge; others do not.
+    #[test]
+    fn contiguous_segments_coalesce() {
+        let seg = |vaddr, paddr, offset, filesz, memsz| Segment {
+            vaddr,
+            paddr,
+            offset,
+            filesz,
+            memsz,
+        };
+        let mut v = Vec::new();
+        push_coalesced(&mut v, seg(0x1000, 0x10, 100, 0x1000, 0x1000));
+        push_coalesced(&mut v, seg(0x2000, 0x1010, 0x1064, 0x1000, 0x1000));
+        assert_eq!(v, vec![seg(0x1000, 0x10, 100, 0x2000, 0x2000)]);
+        push_coalesced(&mut v, seg(0x9000, 0x2010, 0x2064, 0x1000, 0x1000));
+        assert_eq!(v.len(), 2, "a virtual gap keeps them apart");
+        push_coalesced(&mut v, seg(0xa000, 0x3010, 0x3064, 0x10, 0x1000));
+        push_coalesced(&mut v, seg(0xb000, 0x4010, 0x3074, 0x1000, 0x1000));
+        assert_eq!(
+            v.len(),
+            3,
+            "a partly filtered segment joins, but is not extended"
+        );
+        push_coalesced(&mut v, seg(u64::MAX, 0x5010, 0x4074, 0x1000, 0x1000));
+        push_coalesced(&mut v, seg(u64::MAX, 0x6010, 0x5074, 0x1000, 0x1000));
+        assert_eq!(
+            v.len(),
+            4,
+            "segments without a virtual address merge by physical address"
+        );
+    }
+
     #[test]
     fn overlapping_intervals() {
         let iv = Intervals::new([(0u64, 100u64, 0usize), (10, 5, 1), (200, 10, 2)].into_iter());

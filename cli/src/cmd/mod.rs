@@ -14,16 +14,27 @@ use anyhow::Result;
 
 use crate::args::Command;
 
-/// Runs one command to its exit code.
+/// Runs the synchronous commands (the standalone tools) to their exit code; gives any
+/// other command back to be run on the async runtime.
+pub fn run_sync(command: Command) -> std::result::Result<Result<ExitCode>, Command> {
+    match command {
+        Command::Parse(a) => Ok(tools::parse(a)),
+        Command::Symbolize(a) => Ok(tools::symbolize(a)),
+        Command::Dmesg(a) => Ok(tools::dmesg(a)),
+        other => Err(other),
+    }
+}
+
+/// Runs one async command to its exit code.
 pub async fn run(command: Command) -> Result<ExitCode> {
     match command {
         Command::Run(a) => run::run(a).await,
         Command::Collector(a) => services::collector(a).await,
         Command::Analyzer(a) => services::analyzer(a).await,
         Command::Ticketer(a) => services::ticketer(a).await,
-        Command::Parse(a) => tools::parse(a),
-        Command::Symbolize(a) => tools::symbolize(a).await,
-        Command::Dmesg(a) => tools::dmesg(a),
+        Command::Parse(_) | Command::Symbolize(_) | Command::Dmesg(_) => {
+            anyhow::bail!("internal error: a synchronous command reached the runtime")
+        }
         Command::Groups(c) => groups::run(c).await,
         Command::Crashes(c) => crashes::run(c).await,
         Command::Reprocess(a) => reprocess::run(a).await,

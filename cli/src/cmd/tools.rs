@@ -16,17 +16,14 @@ pub fn parse(args: crashsift_report::cli::ParseArgs) -> Result<ExitCode> {
     Ok(exit::from_outcome(outcome))
 }
 
-pub async fn symbolize(args: crashsift_symbolize::cli::SymbolizeArgs) -> Result<ExitCode> {
-    tokio::task::spawn_blocking(move || {
-        let stdin = std::io::stdin();
-        let mut input = stdin.lock();
-        let stdout = std::io::stdout();
-        let mut out = std::io::BufWriter::new(stdout.lock());
-        let outcome = crashsift_symbolize::cli::run(&args, &mut input, &mut out)?;
-        out.flush()?;
-        Ok(exit::from_outcome(outcome))
-    })
-    .await?
+pub fn symbolize(args: crashsift_symbolize::cli::SymbolizeArgs) -> Result<ExitCode> {
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let outcome = crashsift_symbolize::cli::run(&args, &mut input, &mut out)?;
+    out.flush()?;
+    Ok(exit::from_outcome(outcome))
 }
 
 pub fn dmesg(args: crashsift_vmcore::cli::DmesgArgs) -> Result<ExitCode> {
