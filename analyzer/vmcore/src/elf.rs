@@ -22,27 +22,27 @@ pub(crate) struct Segment {
 }
 
 /// Appends `seg`, or extends the last segment when `seg` continues it in virtual,
-/// physical and file addresses alike. QEMU's paging dumps write one program header per
-/// page run (65,720 on a 512 MiB guest); most continue each other, and merging them keeps
-/// the index, and so memory, small whatever the header count.
+/// physical and file addresses alike, so that dumps which split memory into many
+/// adjacent program headers keep a small index. (QEMU's paging dumps mostly hold 4 KiB
+/// aliases of one physical page, which do not continue each other and stay apart.)
 fn push_coalesced(segments: &mut Vec<Segment>, seg: Segment) {
     if let Some(last) = segments.last_mut() {
         let continues = |a: u64, b: u64| {
             (a == u64::MAX && b == u64::MAX) || a.checked_add(last.memsz) == Some(b)
         };
-        if last.filesz == last.memsz
+        let grown = (
+            last.filesz.checked_add(seg.filesz),
+            last.memsz.checked_add(seg.memsz),
+        );
+        if let (Some(filesz), Some(memsz)) = grown
+            && last.filesz == last.memsz
             && continues(last.vaddr, seg.vaddr)
             && continues(last.paddr, seg.paddr)
             && last.offset.checked_add(last.filesz) == Some(seg.offset)
         {
-            if let (Some(filesz), Some(memsz)) = (
-                last.filesz.checked_add(seg.filesz),
-                last.memsz.checked_add(seg.memsz),
-            ) {
-                last.filesz = filesz;
-                last.memsz = memsz;
-                return;
-            }
+            last.filesz = filesz;
+            last.memsz = memsz;
+            return;
         }
     }
     segments.push(seg);
