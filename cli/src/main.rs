@@ -33,7 +33,7 @@ fn main() -> ExitCode {
             .enable_all()
             .build()
         {
-            Ok(runtime) => runtime.block_on(cmd::run(command)),
+            Ok(runtime) => runtime.block_on(cmd::run(*command)),
             Err(e) => {
                 eprintln!("crashsift: cannot start the async runtime: {e}");
                 return ExitCode::from(exit::FAILURE);

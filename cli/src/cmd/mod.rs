@@ -16,12 +16,12 @@ use crate::args::Command;
 
 /// Runs the synchronous commands (the standalone tools) to their exit code; gives any
 /// other command back to be run on the async runtime.
-pub fn run_sync(command: Command) -> std::result::Result<Result<ExitCode>, Command> {
+pub fn run_sync(command: Command) -> std::result::Result<Result<ExitCode>, Box<Command>> {
     match command {
         Command::Parse(a) => Ok(tools::parse(a)),
         Command::Symbolize(a) => Ok(tools::symbolize(a)),
         Command::Dmesg(a) => Ok(tools::dmesg(a)),
-        other => Err(other),
+        other => Err(Box::new(other)),
     }
 }
 
