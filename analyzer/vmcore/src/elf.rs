@@ -5,7 +5,7 @@
 use object::Endianness;
 use object::elf::{EM_AARCH64, EM_X86_64, FileHeader64, PT_LOAD, PT_NOTE};
 use object::read::ReadRef;
-use object::read::elf::{FileHeader, ProgramHeader};
+use object::read::elf::{FileHeader, NoteIterator};
 
 use crate::Error;
 use crate::memory::Arch;
@@ -62,7 +62,11 @@ pub(crate) type Parsed = (ElfDump, Option<Vec<u8>>, Vec<String>);
 
 /// Parses the ELF header, program headers and notes. `file_len` is the logical file
 /// length, used to name segments that a truncated dump lost.
-pub(crate) fn parse<'d, R: ReadRef<'d>>(data: R, file_len: u64) -> Result<Parsed, Error> {
+pub(crate) fn parse<'d, R: ReadRef<'d>>(
+    data: R,
+    file_len: u64,
+    read_table: &dyn Fn(u64, &mut [u8]) -> usize,
+) -> Result<Parsed, Error> {
     let malformed = |e: object::Error| Error::Malformed(format!("elf: {e}"));
     let ident = data
         .read_bytes_at(0, 6)
@@ -84,50 +88,78 @@ pub(crate) fn parse<'d, R: ReadRef<'d>>(data: R, file_len: u64) -> Result<Parsed
         EM_AARCH64 => Arch::Aarch64,
         other => Arch::Other(other),
     };
-    let phdrs = header.program_headers(endian, data).map_err(malformed)?;
-    // Exact capacities here and in `Intervals::new`: with tens of thousands of program
-    // headers, a doubling Vec would hold up to twice the memory at its peak.
-    let mut segments = Vec::with_capacity(phdrs.len());
+    // The program header table is read in chunks through `read_table` (positional reads
+    // of the file) instead of through the map: a QEMU paging dump has 65,720 headers
+    // (3.7 MB) that would otherwise all stay resident. Headers are decoded by hand: the
+    // dump is little-endian ELF64 (checked above), `Elf64_Phdr` is 56 bytes.
+    const PHDR: usize = 56;
+    const CHUNK: usize = 1024;
+    let phoff = header.e_phoff(endian);
+    let phnum = header.phnum(endian, data).map_err(malformed)?;
+    if phnum > 0 && usize::from(header.e_phentsize(endian)) != PHDR {
+        return Err(Error::Malformed(format!(
+            "elf program headers are {} bytes, not {PHDR}",
+            header.e_phentsize(endian)
+        )));
+    }
+    let mut segments = Vec::with_capacity(phnum.min(1 << 20));
     let mut vmcoreinfo = None;
     let mut warnings = Vec::new();
     let mut lost = 0u64;
-    for ph in phdrs {
-        match ph.p_type(endian) {
-            PT_LOAD => {
-                let seg = Segment {
-                    vaddr: ph.p_vaddr(endian),
-                    paddr: ph.p_paddr(endian),
-                    offset: ph.p_offset(endian),
-                    filesz: ph.p_filesz(endian),
-                    memsz: ph.p_memsz(endian).max(ph.p_filesz(endian)),
-                };
-                if seg.offset.saturating_add(seg.filesz) > file_len {
-                    let end = seg.offset.saturating_add(seg.filesz);
-                    lost = lost.saturating_add(end.saturating_sub(file_len.max(seg.offset)));
-                }
-                push_coalesced(&mut segments, seg);
-            }
-            PT_NOTE => match ph.notes(endian, data) {
-                Ok(Some(mut notes)) => loop {
-                    match notes.next() {
-                        Ok(Some(note)) => {
-                            if note.name() == b"VMCOREINFO" && vmcoreinfo.is_none() {
-                                vmcoreinfo = Some(note.desc().to_vec());
-                            }
-                        }
-                        Ok(None) => break,
-                        Err(e) => {
-                            warnings
-                                .push(format!("elf notes are malformed after the first ones: {e}"));
-                            break;
-                        }
-                    }
-                },
-                Ok(None) => {}
-                Err(e) => warnings.push(format!("elf note segment is unreadable: {e}")),
-            },
-            _ => {}
+    let mut buf = vec![0u8; CHUNK * PHDR];
+    let mut done = 0usize;
+    while done < phnum {
+        let n = (phnum - done).min(CHUNK);
+        let want = n * PHDR;
+        let at = (done as u64)
+            .checked_mul(PHDR as u64)
+            .and_then(|o| o.checked_add(phoff))
+            .ok_or_else(|| Error::Malformed("elf program header offset overflows".into()))?;
+        if read_table(at, &mut buf[..want]) < want {
+            return Err(Error::Malformed(format!(
+                "elf program headers are cut short: {phnum} announced at offset {phoff}, the file ends first"
+            )));
         }
+        for raw in buf[..want].chunks_exact(PHDR) {
+            let u32_at = |o: usize| u32::from_le_bytes(raw[o..o + 4].try_into().unwrap_or([0; 4]));
+            let u64_at = |o: usize| u64::from_le_bytes(raw[o..o + 8].try_into().unwrap_or([0; 8]));
+            let (p_type, offset, vaddr, paddr, filesz, memsz, align) = (
+                u32_at(0),
+                u64_at(8),
+                u64_at(16),
+                u64_at(24),
+                u64_at(32),
+                u64_at(40),
+                u64_at(48),
+            );
+            match p_type {
+                PT_LOAD => {
+                    let seg = Segment {
+                        vaddr,
+                        paddr,
+                        offset,
+                        filesz,
+                        memsz: memsz.max(filesz),
+                    };
+                    if seg.offset.saturating_add(seg.filesz) > file_len {
+                        let end = seg.offset.saturating_add(seg.filesz);
+                        lost = lost.saturating_add(end.saturating_sub(file_len.max(seg.offset)));
+                    }
+                    push_coalesced(&mut segments, seg);
+                }
+                PT_NOTE if vmcoreinfo.is_none() => read_notes(
+                    data,
+                    endian,
+                    offset,
+                    filesz,
+                    align,
+                    &mut vmcoreinfo,
+                    &mut warnings,
+                ),
+                _ => {}
+            }
+        }
+        done += n;
     }
     if lost > 0 {
         warnings.push(format!(
@@ -160,6 +192,53 @@ pub(crate) fn parse<'d, R: ReadRef<'d>>(data: R, file_len: u64) -> Result<Parsed
         vmcoreinfo,
         warnings,
     ))
+}
+
+/// Reads the VMCOREINFO note out of a `PT_NOTE` segment, if it holds one.
+fn read_notes<'d, R: ReadRef<'d>>(
+    data: R,
+    endian: Endianness,
+    offset: u64,
+    size: u64,
+    align: u64,
+    vmcoreinfo: &mut Option<Vec<u8>>,
+    warnings: &mut Vec<String>,
+) {
+    // As `object` does: notes are 4-byte aligned unless the segment says 8.
+    let align = match align {
+        0..=4 => 4,
+        8 => 8,
+        other => {
+            warnings.push(format!("elf note segment has an unknown alignment {other}"));
+            return;
+        }
+    };
+    let Ok(bytes) = data.read_bytes_at(offset, size) else {
+        warnings.push(format!("elf note segment at offset {offset} is cut short"));
+        return;
+    };
+    let mut notes = match NoteIterator::<FileHeader64<Endianness>>::new(endian, align, bytes) {
+        Ok(n) => n,
+        Err(e) => {
+            warnings.push(format!("elf note segment is unreadable: {e}"));
+            return;
+        }
+    };
+    loop {
+        match notes.next() {
+            Ok(Some(note)) => {
+                if note.name() == b"VMCOREINFO" {
+                    *vmcoreinfo = Some(note.desc().to_vec());
+                    return;
+                }
+            }
+            Ok(None) => return,
+            Err(e) => {
+                warnings.push(format!("elf notes are malformed after the first ones: {e}"));
+                return;
+            }
+        }
+    }
 }
 
 /// Address intervals that may overlap, searchable in O(log n) plus the overlaps.

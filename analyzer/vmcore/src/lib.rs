@@ -74,7 +74,9 @@ pub fn open(path: &Path) -> Result<Vmcore, Error> {
     let flat = bytes
         .starts_with(flat::SIGNATURE)
         .then(|| flat::FlatIndex::scan(bytes.len(), |at, buf| file.pread(at, buf)));
-    let (container, body, info, x86, warnings) = parse(bytes, flat).map_err(|e| e.at(path))?;
+    let pread = |at: u64, buf: &mut [u8]| usize::try_from(at).map_or(0, |at| file.pread(at, buf));
+    let (container, body, info, x86, warnings) =
+        parse(bytes, flat, Some(&pread)).map_err(|e| e.at(path))?;
     Ok(Vmcore {
         path: path.to_owned(),
         file,
@@ -91,9 +93,17 @@ type ParsedDump = (Container, Body, VmcoreInfo, Option<X86>, Vec<String>);
 
 type FlatScan = Result<(flat::FlatIndex, Vec<String>), String>;
 
+/// Positional reads through the file rather than the map, for tables read once.
+type Pread<'a> = &'a dyn Fn(u64, &mut [u8]) -> usize;
+
 /// Recognizes and parses a dump held in `bytes` (pure; [`open`] maps the file). `flat` is
-/// the index of a flattened file when the caller already scanned it.
-fn parse(bytes: &[u8], flat: Option<FlatScan>) -> Result<ParsedDump, Error> {
+/// the index of a flattened file when the caller already scanned it; `pread` reads the
+/// plain file without faulting its pages into our memory.
+fn parse(
+    bytes: &[u8],
+    flat: Option<FlatScan>,
+    pread: Option<Pread<'_>>,
+) -> Result<ParsedDump, Error> {
     let mut warnings = Vec::new();
     let container = if bytes.starts_with(flat::SIGNATURE) {
         let scanned = flat.unwrap_or_else(|| flat::FlatIndex::build(bytes));
@@ -110,11 +120,16 @@ fn parse(bytes: &[u8], flat: Option<FlatScan>) -> Result<ParsedDump, Error> {
     let mut magic = [0u8; 8];
     let n = src.read_at(0, &mut magic);
     let (body, note, w) = if n >= 4 && magic[..4] == *b"\x7fELF" {
+        let src_read = |at: u64, buf: &mut [u8]| src.read_at(at, buf);
+        let table: Pread<'_> = match (src.plain(), pread) {
+            (Some(_), Some(pread)) => pread,
+            _ => &src_read,
+        };
         let (elf, note, w) = match src.plain() {
-            Some(plain) => elf::parse(plain, src.len())?,
+            Some(plain) => elf::parse(plain, src.len(), table)?,
             None => {
                 let cache = object::read::ReadCache::new(SrcReader { src, pos: 0 });
-                elf::parse(&cache, src.len())?
+                elf::parse(&cache, src.len(), table)?
             }
         };
         (Body::Elf(elf), note, w)
@@ -211,7 +226,7 @@ impl Vmcore {
 /// Parses a dump held in memory and reads its log: the whole reader as one pure function
 /// (for fuzzing and tests; [`open`] is the real entry point).
 pub fn read_log_from_bytes(bytes: &[u8]) -> Result<KernelLog, Error> {
-    let (container, body, info, x86, warnings) = parse(bytes, None)?;
+    let (container, body, info, x86, warnings) = parse(bytes, None, None)?;
     let caches = Caches::default();
     let src = Src {
         data: bytes,
