@@ -6,7 +6,8 @@
 # agreement of crashsift with llvm-symbolizer on function/file/line.
 # Usage: bench.sh [RIGDIR] [N] [RUNS]
 #   blazecli: CARGO_TARGET_DIR=~/.cache/blazecli-target cargo install blazecli --root ~/.cache/blazecli
-#   crashsift: cargo build --release -p crashsift-symbolize --example symbolize
+#   crashsift: cargo build --release -p crashsift (runs `crashsift symbolize`); or set
+#   SYMBOLIZE_BIN to another command line, e.g. the crate's example binary
 set -euo pipefail
 RIG=${1:-${CRASHSIFT_RIG_DIR:-/work/rig}}
 N=${2:-10000}
@@ -16,7 +17,8 @@ KV=6.1.0-57-amd64
 V=$RIG/dbg/usr/lib/debug/boot/vmlinux-$KV
 MAP=$RIG/dbg/usr/lib/debug/boot/System.map-$KV
 BLAZE=${BLAZECLI:-$HOME/.cache/blazecli/bin/blazecli}
-CS=${SYMBOLIZE_BIN:-${CARGO_TARGET_DIR:-$HERE/../../target}/release/examples/symbolize}
+# shellcheck disable=SC2206 # a command line, split on purpose
+CS=(${SYMBOLIZE_BIN:-${CARGO_TARGET_DIR:-$HERE/../../target}/release/crashsift symbolize})
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 python3 "$HERE/gen_addrs.py" "$MAP" "$N" 1 > "$W/addrs"
@@ -30,10 +32,10 @@ cat "$V" > /dev/null   # the same warm page cache for every tool
 for r in $(seq "$RUNS"); do
   measure llvm-symbolizer llvm-symbolizer --inlines --output-style=JSON -e "$V" < "$W/addrs"
   measure blazecli "$BLAZE" symbolize elf --path "$V" $(cat "$W/addrs")
-  measure crashsift-cold "$CS" --vmlinux "$V" --json < "$W/addrs"
+  measure crashsift-cold "${CS[@]}" --vmlinux "$V" --json < "$W/addrs"
   rm -rf "$W/idx"
-  measure crashsift-index-build "$CS" --vmlinux "$V" --json --index-dir "$W/idx" < "$W/addrs"
-  measure crashsift-warm "$CS" --vmlinux "$V" --json --index-dir "$W/idx" < "$W/addrs"
+  measure crashsift-index-build "${CS[@]}" --vmlinux "$V" --json --index-dir "$W/idx" < "$W/addrs"
+  measure crashsift-warm "${CS[@]}" --vmlinux "$V" --json --index-dir "$W/idx" < "$W/addrs"
 done
 python3 - "$W/times" <<'PY'
 import statistics, sys
