@@ -130,6 +130,25 @@ impl Store {
         Ok(groups)
     }
 
+    /// Live groups whose ticket is missing or was rendered at a lower count than the
+    /// group has now: the ticketer's work list, found in one query.
+    pub async fn groups_needing_tickets(&self) -> Result<Vec<Group>> {
+        let rows = sqlx::query(
+            "SELECT g.id, g.group_key, g.title, g.kind, g.guilty_frame, g.first_seen, \
+             g.last_seen, g.count, g.merged_into FROM crash_groups g \
+             LEFT JOIN tickets t ON t.group_id = g.id \
+             WHERE g.merged_into IS NULL AND g.count > 0 \
+             AND (t.group_id IS NULL OR t.rendered_count < g.count) ORDER BY g.id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut groups = Vec::with_capacity(rows.len());
+        for row in &rows {
+            groups.push(self.group_from_row(row).await?);
+        }
+        Ok(groups)
+    }
+
     /// How many live groups there are.
     pub async fn group_count(&self) -> Result<i64> {
         let r = sqlx::query(

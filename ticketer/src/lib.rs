@@ -10,7 +10,7 @@
 pub mod render;
 
 use crashsift_model::group::{Ticket, TicketState};
-use crashsift_store::{GroupFilter, Store, StoreError};
+use crashsift_store::{Store, StoreError};
 
 pub use render::{RenderOptions, Rendered, render};
 
@@ -42,14 +42,8 @@ pub struct TicketSummary {
 /// with nothing new does nothing.
 pub async fn run_once(store: &Store, cfg: &TicketerConfig) -> Result<TicketSummary, Error> {
     let mut summary = TicketSummary::default();
-    for group in store.groups(&GroupFilter::default()).await? {
+    for group in store.groups_needing_tickets().await? {
         let existing = store.ticket(group.id).await?;
-        if existing
-            .as_ref()
-            .is_some_and(|(_, rendered)| *rendered >= group.count)
-        {
-            continue;
-        }
         let reports = store.group_reports(group.id, 20).await?;
         let crashes = store.group_crashes(group.id, 20).await?;
         let rendered = render(&group, &reports, &crashes, &cfg.render);

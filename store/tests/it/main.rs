@@ -323,6 +323,21 @@ async fn tickets_upsert() {
         s.upsert_ticket(&t, 1).await.unwrap();
         t.description = "second".into();
         s.upsert_ticket(&t, 2).await.unwrap();
+        assert!(
+            s.groups_needing_tickets().await.unwrap().is_empty(),
+            "rendered at its count"
+        );
+        let more = [
+            new("d", 1, report("v1:kfence:f", "A", "6.1.0")),
+            new("d", 2, report("v1:kfence:f", "A", "6.1.0")),
+        ];
+        s.record_reports(&c.id, "h1", 2, &more).await.unwrap();
+        let due = s.groups_needing_tickets().await.unwrap();
+        assert_eq!(
+            due.iter().map(|g| g.id).collect::<Vec<_>>(),
+            vec![g.id],
+            "recurred"
+        );
         let (got, count) = s.ticket(g.id).await.unwrap().unwrap();
         assert_eq!((got.description.as_str(), count), ("second", 2));
         assert_eq!(s.ticket_count().await.unwrap(), 1);
