@@ -162,6 +162,15 @@ impl Analyzer {
                 analysis.warnings.join("; ")
             )));
         }
+        if analysis.kernel_release.is_some() || analysis.build_id.is_some() {
+            self.store
+                .fill_crash_kernel(
+                    &crash.id,
+                    analysis.kernel_release.as_deref(),
+                    analysis.build_id.as_deref(),
+                )
+                .await?;
+        }
         let kernel = KernelRef {
             release: crash
                 .kernel_release

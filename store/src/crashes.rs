@@ -114,6 +114,26 @@ impl Store {
         rows.iter().map(crash_from_row).collect()
     }
 
+    /// Fills in a crash's kernel release and build id where the manifest had none (the
+    /// analyzer learns them from the vmcore's VMCOREINFO). Known values are kept.
+    pub async fn fill_crash_kernel(
+        &self,
+        id: &CrashId,
+        release: Option<&str>,
+        build_id: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE crashes SET kernel_release = COALESCE(kernel_release, $1), \
+             build_id = COALESCE(build_id, $2) WHERE id = $3",
+        )
+        .bind(release)
+        .bind(build_id)
+        .bind(id.as_str())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
     /// Claims the oldest claimable job for `worker` for `lease_secs` seconds.
     pub async fn claim_job(&self, worker: &str, lease_secs: i64) -> Result<Option<JobClaim>> {
         let now = now();

@@ -82,6 +82,20 @@ async fn crashes_are_idempotent_and_queue_one_job() {
                 .unwrap()
         );
         assert!(s.has_crash(&c.id).await.unwrap());
+        s.fill_crash_kernel(&c.id, Some("other"), Some("abcd"))
+            .await
+            .unwrap();
+        let filled = s.crash(&c.id).await.unwrap().unwrap();
+        assert_eq!(
+            filled.kernel_release.as_deref(),
+            Some("6.1.0"),
+            "a known release is kept"
+        );
+        assert_eq!(
+            filled.build_id.as_deref(),
+            Some("abcd"),
+            "a missing build id is filled"
+        );
         let got = s.crash(&c.id).await.unwrap().unwrap();
         assert_eq!(got.artifacts, c.artifacts);
         let claim = s.claim_job("w1", 60).await.unwrap().unwrap();
