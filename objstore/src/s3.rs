@@ -436,17 +436,24 @@ impl S3Store {
         Ok(())
     }
 
-    pub async fn get(&self, key: &str, limit: u64) -> Result<Vec<u8>, Error> {
+    /// Starts a GetObject; the caller streams the body.
+    async fn get_object(
+        &self,
+        key: &str,
+    ) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput, Error> {
         let full = self.full_key(key)?;
         metrics::record_request();
-        let out = self
-            .client
+        self.client
             .get_object()
             .bucket(&self.bucket)
             .key(&full)
             .send()
             .await
-            .map_err(|e| map_err(key, e))?;
+            .map_err(|e| map_err(key, e))
+    }
+
+    pub async fn get(&self, key: &str, limit: u64) -> Result<Vec<u8>, Error> {
+        let out = self.get_object(key).await?;
         let declared = out.content_length().unwrap_or(0).max(0) as u64;
         if declared > limit {
             return Err(Error::TooLarge {
@@ -476,16 +483,7 @@ impl S3Store {
 
     pub async fn get_to_file(&self, key: &str, dest: &Path) -> Result<u64, Error> {
         use tokio::io::AsyncWriteExt;
-        let full = self.full_key(key)?;
-        metrics::record_request();
-        let out = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(&full)
-            .send()
-            .await
-            .map_err(|e| map_err(key, e))?;
+        let out = self.get_object(key).await?;
         let dir = dest
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
