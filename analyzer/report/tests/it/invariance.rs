@@ -14,7 +14,7 @@ fn sigs(text: &str) -> Vec<String> {
 }
 
 /// Rewrites every `+0xOFF/0xSIZE` with other numbers.
-fn shift_offsets(text: &str) -> String {
+pub(crate) fn shift_offsets(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(i) = rest.find("+0x") {
@@ -64,7 +64,7 @@ fn map_words(text: &str, class: fn(char) -> bool, f: &dyn Fn(&str, &str) -> Stri
 }
 
 /// Changes every hex word of 8 or more digits (addresses, register values).
-fn shift_addresses(text: &str) -> String {
+pub(crate) fn shift_addresses(text: &str) -> String {
     map_words(text, |c| c.is_ascii_alphanumeric(), &|w, _| {
         if w.len() >= 8 && w.len() <= 16 && w.bytes().all(|b| b.is_ascii_hexdigit()) {
             w.chars()
@@ -81,7 +81,7 @@ fn shift_addresses(text: &str) -> String {
 }
 
 /// Changes numbers after `PID: `, `pid `, `task ` and in `comm/pid`.
-fn shift_pids(text: &str) -> String {
+pub(crate) fn shift_pids(text: &str) -> String {
     let mut out = text.to_owned();
     for key in ["PID: ", "Pid: ", "pid: ", "pid ", "by task "] {
         let mut res = String::with_capacity(out.len());
@@ -104,7 +104,7 @@ fn shift_pids(text: &str) -> String {
 }
 
 /// Moves `[  12.345678]` time stamps by a large amount (so their width changes).
-fn shift_timestamps(text: &str) -> String {
+pub(crate) fn shift_timestamps(text: &str) -> String {
     text.lines()
         .map(
             |l| match l.strip_prefix('[').and_then(|r| r.split_once(']')) {
@@ -122,7 +122,7 @@ fn shift_timestamps(text: &str) -> String {
 }
 
 /// Changes the kernel release and taint strings.
-fn change_release_and_taint(text: &str, releases: &[String]) -> String {
+pub(crate) fn change_release_and_taint(text: &str, releases: &[String]) -> String {
     let mut out = text.replace("Not tainted", "Tainted: G    B   W  O     ");
     for r in releases {
         out = out.replace(r.as_str(), "9.99.1-rc7-custom+");
@@ -131,7 +131,7 @@ fn change_release_and_taint(text: &str, releases: &[String]) -> String {
 }
 
 /// Adds `.isra.0` and `.constprop.0` to every `func+0x` frame.
-fn add_clone_suffixes(text: &str) -> String {
+pub(crate) fn add_clone_suffixes(text: &str) -> String {
     map_words(
         text,
         |c| c.is_ascii_alphanumeric() || c == '_',
@@ -153,14 +153,14 @@ fn add_clone_suffixes(text: &str) -> String {
     )
 }
 
-fn add_syslog_prefix(text: &str) -> String {
+pub(crate) fn add_syslog_prefix(text: &str) -> String {
     text.lines()
         .map(|l| format!("Dec  4 12:00:00 host kernel: {l}"))
         .collect::<Vec<_>>()
         .join("\n")
 }
 
-fn add_caller_ids(text: &str) -> String {
+pub(crate) fn add_caller_ids(text: &str) -> String {
     text.lines()
         .enumerate()
         .map(|(i, l)| {

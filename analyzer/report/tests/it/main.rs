@@ -6,5 +6,6 @@
 mod corpus;
 mod demo;
 mod invariance;
+mod quality;
 mod rig;
 mod support;
