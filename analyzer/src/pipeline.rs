@@ -186,13 +186,10 @@ impl Analyzer {
         let symbolizer = self.symbolizer.clone();
         let mut reports = std::mem::take(&mut analysis.reports);
         reports = tokio::task::spawn_blocking(move || {
+            // The symbolizer takes each report's own KASLR offset and release where the
+            // crash record has none.
             for new in &mut reports {
-                let mut k = kernel.clone();
-                k.kaslr_offset = new.report.kaslr_offset;
-                if k.release.is_none() {
-                    k.release = new.report.kernel_release.clone();
-                }
-                symbolizer.symbolize_report(&mut new.report, &k);
+                symbolizer.symbolize_report(&mut new.report, &kernel);
             }
             reports
         })

@@ -76,15 +76,13 @@ pub async fn reprocess(
             if opts.resymbolize {
                 let crash = store.crash(&stored.crash_id).await?;
                 let kernel = KernelRef {
-                    release: crash
-                        .as_ref()
-                        .and_then(|c| c.kernel_release.clone())
-                        .or(report.kernel_release.clone()),
+                    release: crash.as_ref().and_then(|c| c.kernel_release.clone()),
                     build_id: crash
                         .as_ref()
                         .and_then(|c| c.build_id.as_deref())
                         .and_then(|b| BuildId::parse(b).ok()),
-                    kaslr_offset: report.kaslr_offset,
+                    // The symbolizer falls back to the report's own offset and release.
+                    kaslr_offset: None,
                 };
                 clear_symbols(&mut report);
                 let symbolizer = analyzer.symbolizer.clone();

@@ -123,30 +123,20 @@ impl Store {
         .bind(filter.limit.unwrap_or(i64::MAX))
         .fetch_all(self.pool())
         .await?;
-        let mut groups = Vec::with_capacity(rows.len());
-        for row in &rows {
-            groups.push(self.group_from_row(row).await?);
-        }
-        Ok(groups)
+        self.groups_from_rows(&rows).await
     }
 
     /// Live groups whose ticket is missing or was rendered at a lower count than the
     /// group has now: the ticketer's work list, found in one query.
     pub async fn groups_needing_tickets(&self) -> Result<Vec<Group>> {
-        let rows = sqlx::query(
-            "SELECT g.id, g.group_key, g.title, g.kind, g.guilty_frame, g.first_seen, \
-             g.last_seen, g.count, g.merged_into FROM crash_groups g \
-             LEFT JOIN tickets t ON t.group_id = g.id \
-             WHERE g.merged_into IS NULL AND g.count > 0 \
-             AND (t.group_id IS NULL OR t.rendered_count < g.count) ORDER BY g.id",
-        )
+        let rows = sqlx::query(&format!(
+            "{GROUP_COLUMNS} WHERE merged_into IS NULL AND count > 0 AND NOT EXISTS \
+             (SELECT 1 FROM tickets t WHERE t.group_id = crash_groups.id \
+              AND t.rendered_count >= crash_groups.count) ORDER BY id"
+        ))
         .fetch_all(self.pool())
         .await?;
-        let mut groups = Vec::with_capacity(rows.len());
-        for row in &rows {
-            groups.push(self.group_from_row(row).await?);
-        }
-        Ok(groups)
+        self.groups_from_rows(&rows).await
     }
 
     /// How many live groups there are.
@@ -450,6 +440,7 @@ impl Store {
             .bind(item.report_id)
             .execute(&mut *tx)
             .await?;
+            add_aliases(&mut tx, gid, &r.aliases).await?;
             touched.insert(gid);
             if let Some((old_sig, old_gid)) = old.get(&item.report_id) {
                 if old_sig != &r.signature || *old_gid != Some(gid) {
@@ -492,31 +483,20 @@ impl Store {
         for gid in &touched {
             recompute_group(&mut tx, *gid).await?;
         }
-        // Aliases are facts about reports: rebuild them for the touched groups.
-        for item in items {
-            if let Some(gid) = sqlx::query("SELECT group_id FROM reports WHERE id = $1")
-                .bind(item.report_id)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get::<Option<i64>, _>("group_id")?
-            {
-                for alias in &item.report.aliases {
-                    sqlx::query(
-                        "INSERT INTO aliases (alias, group_id) VALUES ($1, $2) ON CONFLICT (alias, group_id) DO NOTHING",
-                    )
-                    .bind(alias)
-                    .bind(gid)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-            }
-        }
         tx.commit().await?;
         Ok(RegroupSummary {
             reports: items.len(),
             changed,
             rules_translated,
         })
+    }
+
+    async fn groups_from_rows(&self, rows: &[AnyRow]) -> Result<Vec<Group>> {
+        let mut groups = Vec::with_capacity(rows.len());
+        for row in rows {
+            groups.push(self.group_from_row(row).await?);
+        }
+        Ok(groups)
     }
 
     async fn group_from_row(&self, r: &AnyRow) -> Result<Group> {
@@ -683,7 +663,16 @@ async fn add_group_facts(
     .bind(host)
     .execute(&mut **tx)
     .await?;
-    for alias in &r.aliases {
+    add_aliases(tx, group_id, &r.aliases).await
+}
+
+/// Records a report's alias keys on its group (merge suggestions).
+async fn add_aliases(
+    tx: &mut Transaction<'_, Any>,
+    group_id: i64,
+    aliases: &[String],
+) -> Result<()> {
+    for alias in aliases {
         sqlx::query(
             "INSERT INTO aliases (alias, group_id) VALUES ($1, $2) ON CONFLICT (alias, group_id) DO NOTHING",
         )
