@@ -326,6 +326,14 @@ impl S3Server {
     }
 }
 
+/// Reads and discards a request body.
+async fn drain(mut body: Incoming) {
+    use hyper::body::Body as _;
+    while let Some(Ok(_)) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+    {}
+}
+
 async fn handle(
     service: s3s::service::S3Service,
     shared: Arc<Mutex<Shared>>,
@@ -341,6 +349,10 @@ async fn handle(
     match fault {
         None => Ok(service.call(req.map(s3s::Body::from)).await?),
         Some(Fault::Status(status)) => {
+            // Read the request body first, as a real server answering an error does:
+            // answering mid-upload would make the client fail with a broken pipe instead
+            // of seeing the status.
+            drain(req.into_body()).await;
             let code = match status {
                 503 => "SlowDown",
                 500 => "InternalError",
